@@ -222,8 +222,18 @@ pub(super) fn validate(text: &str, host: &dyn HostNetwork) -> Result<Loaded, Vec
         );
     }
 
+    // Names of images that exist in the file, valid or not: a machine that refers to a broken image gets no second
+    // error for it.
+    let image_names: Vec<String> = images.iter().flatten().map(|i| i.name.clone()).collect();
+    let subnets_broken = subnets.iter().any(Option::is_none)
+        || r.errors.iter().any(|e| e.path.starts_with("dhcp.subnet"));
     let images = check_images(&mut r, &images, &data_dir);
-    let machines = check_machines(&mut r, &machines, &images, &dhcp, &interfaces);
+    let known = Known {
+        images: &images,
+        image_names: &image_names,
+        subnets_broken,
+    };
+    let machines = check_machines(&mut r, &machines, &known, &dhcp, &interfaces);
 
     if !r.errors.is_empty() {
         return Err(r.errors);
@@ -651,10 +661,19 @@ fn check_images(
     out
 }
 
+/// What machines may refer to.
+struct Known<'a> {
+    images: &'a [ImageConfig],
+    /// Every image name in the file, including images that failed validation.
+    image_names: &'a [String],
+    /// Some subnet failed validation, so "not inside any subnet" may be a consequence, not a cause.
+    subnets_broken: bool,
+}
+
 fn check_machines(
     r: &mut Report,
     machines: &[Option<raw::Machine>],
-    images: &[ImageConfig],
+    known: &Known<'_>,
     dhcp: &DhcpConfig,
     interfaces: &[InterfaceConfig],
 ) -> Vec<MachineConfig> {
@@ -711,7 +730,8 @@ fn check_machines(
             );
         }
         if let Some(name) = &m.image {
-            match images.iter().find(|img| &img.name == name) {
+            match known.images.iter().find(|img| &img.name == name) {
+                None if known.image_names.contains(name) => {}
                 None => r.err(
                     format!("{path}.image"),
                     format!("image {name:?} is not declared in any [[image]]"),
@@ -762,7 +782,14 @@ fn check_machines(
                     let Some(ip) = r.ipv4(s, &format!("{ipath}.ip")) else {
                         continue;
                     };
-                    if !check_reservation(r, ip, &format!("{ipath}.ip"), dhcp, interfaces) {
+                    if !check_reservation(
+                        r,
+                        ip,
+                        &format!("{ipath}.ip"),
+                        dhcp,
+                        interfaces,
+                        known.subnets_broken,
+                    ) {
                         continue;
                     }
                     if let Some(first) = ips.get(&ip) {
@@ -815,9 +842,12 @@ fn check_reservation(
     path: &str,
     dhcp: &DhcpConfig,
     interfaces: &[InterfaceConfig],
+    subnets_broken: bool,
 ) -> bool {
     let Some(sn) = dhcp.subnets.iter().find(|s| s.cidr.contains(&ip)) else {
-        r.err(path, format!("{ip} is not inside any dhcp.subnet"));
+        if !subnets_broken {
+            r.err(path, format!("{ip} is not inside any dhcp.subnet"));
+        }
         return false;
     };
     if sn.cidr.prefix_len() <= 30 && (ip == sn.cidr.network() || ip == sn.cidr.broadcast()) {

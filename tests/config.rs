@@ -326,3 +326,39 @@ fn a_missing_file_is_a_clear_error() {
     let e = config::load_with(Path::new("/nonexistent/labboot.toml"), &lab_host()).unwrap_err();
     assert!(e.to_string().contains("cannot read"), "{e}");
 }
+
+/// Bad input never panics: thousands of random mutations of the example (bytes deleted, duplicated, replaced)
+/// either validate or give errors, each with a path and a message.
+#[test]
+fn mutated_configs_never_panic() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let alphabet = b"[]{}=\",.-:/0123456789abcdefxyz _\n#\\";
+    for _ in 0..3000 {
+        let mut bytes = EXAMPLE.as_bytes().to_vec();
+        for _ in 0..1 + next(4) {
+            let at = next(bytes.len());
+            match next(3) {
+                0 => {
+                    bytes.remove(at);
+                }
+                1 => bytes.insert(at, alphabet[next(alphabet.len())]),
+                _ => bytes[at] = alphabet[next(alphabet.len())],
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if let Err(errs) = config::parse(&text, &lab_host()) {
+            assert!(!errs.is_empty());
+            assert!(
+                errs.iter()
+                    .all(|e| !e.path.is_empty() && !e.message.is_empty()),
+                "{errs:?}"
+            );
+        }
+    }
+}

@@ -37,6 +37,25 @@ fn open() -> (tempfile::TempDir, SledStore) {
     (dir, store)
 }
 
+/// sled releases its file lock when its background flusher notices the last handle is gone, a moment after
+/// `drop`: reopening in the same process retries briefly on that lock (and only on that).
+fn retry_open<T, E: std::fmt::Display>(what: &str, open: impl Fn() -> Result<T, E>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match open() {
+            Ok(v) => return v,
+            Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
+fn reopen(path: &std::path::Path) -> SledStore {
+    retry_open("reopen store", || SledStore::open(path))
+}
+
 fn lease(ip: u8, m: u8, cid: Option<&[u8]>) -> Lease {
     Lease {
         ip: Ipv4Addr::new(10, 99, 0, ip),
@@ -115,7 +134,7 @@ fn every_record_type_round_trips_across_a_reopen() {
         s.record_event(&event).unwrap();
         s.flush().unwrap();
     }
-    let s = SledStore::open(&path).unwrap();
+    let s = reopen(&path);
     assert_eq!(s.machine("node1").unwrap(), Some(m.clone()));
     assert_eq!(s.machine_by_mac(mac(1)).unwrap(), Some(m));
     assert_eq!(
@@ -204,6 +223,15 @@ fn mac_index_stays_consistent_under_updates_and_deletes() {
     from_machines.sort();
     from_index.sort();
     assert_eq!(from_machines, from_index);
+    // Names are key prefixes: NUL and empty names are refused.
+    assert!(matches!(
+        s.put_machine(&machine("a\0b", &[5])),
+        Err(StoreError::InvalidName(_))
+    ));
+    assert!(matches!(
+        s.put_machine(&machine("", &[5])),
+        Err(StoreError::InvalidName(_))
+    ));
     // A BMC needs its machine.
     let orphan = Bmc {
         machine: "ghost".into(),
@@ -376,7 +404,11 @@ fn a_store_from_a_newer_labboot_is_refused_not_misread() {
         s.put_machine(&machine("keep", &[1])).unwrap();
         s.force_schema_version(SCHEMA_VERSION + 1).unwrap();
     }
-    match SledStore::open(&path) {
+    let refused = retry_open("open newer store", || match SledStore::open(&path) {
+        Err(StoreError::Open { reason, .. }) => Err(reason),
+        other => Ok(other),
+    });
+    match refused {
         Err(e @ StoreError::SchemaTooNew { .. }) => {
             assert_eq!(
                 (SCHEMA_VERSION + 1, SCHEMA_VERSION),
@@ -390,7 +422,9 @@ fn a_store_from_a_newer_labboot_is_refused_not_misread() {
         Ok(_) => panic!("a newer store was opened"),
     }
     // Refusing did not touch the data: an old enough reader (the test sets the version back) still finds it.
-    let s = SledStore::open_with(&path, SCHEMA_VERSION + 1, &[]).unwrap();
+    let s = retry_open("open as newer", || {
+        SledStore::open_with(&path, SCHEMA_VERSION + 1, &[])
+    });
     assert!(s.machine("keep").unwrap().is_some());
 }
 
@@ -405,7 +439,7 @@ fn the_migration_hook_runs_each_step_once_and_records_the_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     drop(SledStore::open(&path).unwrap());
-    let s = SledStore::open_with(&path, 2, &[add_marker]).unwrap();
+    let s = retry_open("migrate", || SledStore::open_with(&path, 2, &[add_marker]));
     assert_eq!(s.schema_version().unwrap(), 2);
     drop(s);
     let db = sled::open(&path).unwrap();

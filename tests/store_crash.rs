@@ -69,7 +69,7 @@ fn crash_child_writer() {
             std::thread::spawn(move || {
                 for n in 0.. {
                     let k = start + n * THREADS + t;
-                    let line = if k % 10 == 0 {
+                    let line = if k.is_multiple_of(10) {
                         store
                             .put_machine(&machine_for(k))
                             .expect("child: put_machine");

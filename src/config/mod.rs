@@ -313,8 +313,11 @@ impl Config {
             let names: Vec<&str> = self.interfaces.iter().map(|i| i.name.as_str()).collect();
             let _ = writeln!(
                 s,
-                "dhcp        {:?} sockets on {}; lease {}, decline quarantine {}; {} subnet(s)",
-                self.dhcp.socket,
+                "dhcp        {} sockets on {}; lease {}, decline quarantine {}; {} subnet(s)",
+                match self.dhcp.socket {
+                    DhcpSocket::Raw => "raw",
+                    DhcpSocket::Udp => "udp",
+                },
                 names.join(", "),
                 d(self.dhcp.lease_time),
                 d(self.dhcp.decline_time),

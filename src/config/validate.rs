@@ -116,7 +116,7 @@ pub(super) fn validate(text: &str, host: &dyn HostNetwork) -> Result<Loaded, Vec
         Err(e) => {
             let path = match e.span() {
                 Some(span) => {
-                    let before = &text[..span.start.min(text.len())];
+                    let before = text.get(..span.start).unwrap_or(text);
                     let line = before.matches('\n').count() + 1;
                     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
                     format!("line {line}, column {col}")

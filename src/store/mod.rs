@@ -59,6 +59,8 @@ pub enum StoreError {
     MacInUse { mac: MacAddr, machine: String },
     #[error("no machine named {0}")]
     NoSuchMachine(String),
+    #[error("{0:?} is not a usable name (empty, or contains NUL)")]
+    InvalidName(String),
     #[error("no user named {0}")]
     NoSuchUser(String),
     #[error("reservation must end after it starts")]

@@ -110,6 +110,14 @@ fn abort<T>(e: StoreError) -> TxResult<T> {
     Err(ConflictableTransactionError::Abort(e))
 }
 
+/// Names are key prefixes followed by a 0 byte (events, reservations): they must not contain one.
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains('\0') {
+        return Err(StoreError::InvalidName(name.to_string()));
+    }
+    Ok(())
+}
+
 fn ip_key(ip: Ipv4Addr) -> [u8; 4] {
     u32::from(ip).to_be_bytes()
 }
@@ -266,6 +274,7 @@ impl SledStore {
 
     /// [`Store::put_machine`] without the flush.
     fn put_machine_unsynced(&self, m: &Machine) -> Result<()> {
+        check_name(&m.name)?;
         let value = encode(m)?;
         let nics: Vec<([u8; 6], Vec<u8>)> = m
             .interfaces
@@ -409,6 +418,7 @@ impl Store for SledStore {
     }
 
     fn put_image(&self, image: &Image) -> Result<()> {
+        check_name(&image.name)?;
         self.put_plain(&self.images, image.name.as_bytes(), image)?;
         self.sync()
     }
@@ -426,6 +436,7 @@ impl Store for SledStore {
     }
 
     fn put_user(&self, user: &User) -> Result<()> {
+        check_name(&user.name)?;
         self.put_plain(&self.users, user.name.as_bytes(), user)?;
         self.sync()
     }
@@ -669,6 +680,7 @@ impl Store for SledStore {
     }
 
     fn record_event(&self, event: &Event) -> Result<()> {
+        check_name(&event.machine)?;
         let seq = self.db.generate_id().map_err(backend)?;
         let key = prefixed(&event.machine, &[event.at, seq]);
         self.put_plain(&self.events, &key, event)

@@ -60,9 +60,19 @@ fn crash_child_writer() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let store = std::sync::Arc::new(
-        SledStore::open(std::path::Path::new(&path)).expect("child: open store"),
-    );
+    // The parent's store handle from its last check releases sled's file lock a moment after drop: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let store = loop {
+        match SledStore::open(std::path::Path::new(&path)) {
+            Ok(s) => break std::sync::Arc::new(s),
+            Err(StoreError::Open { reason, .. })
+                if reason.contains("lock") && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("child: open store: {e}"),
+        }
+    };
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let store = store.clone();

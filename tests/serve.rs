@@ -259,3 +259,41 @@ fn serve_on_the_example_config_in_a_network_namespace() {
     assert!(stderr.contains("labboot ready"), "{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
 }
+
+#[test]
+fn a_client_stuck_mid_request_does_not_hold_up_shutdown() {
+    let dir = tempdir();
+    let port = free_port();
+    let config = loopback_config(dir.path(), port);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("shutdown_timeout = \"5s\"", "shutdown_timeout = \"1s\"");
+    std::fs::write(&config, text).unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut d = Daemon(
+        labboot()
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(wait_until(Duration::from_secs(20), || http_get(
+        addr, "/healthz"
+    )
+    .is_ok()));
+    // Half a request: the headers never end.
+    let mut stuck = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stuck, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    assert_eq!(
+        signal_and_wait(&mut d.0, Signal::SIGTERM, Duration::from_secs(10)),
+        Some(0)
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "drain took {:?} with shutdown_timeout 1s",
+        t.elapsed()
+    );
+}

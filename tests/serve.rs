@@ -109,6 +109,25 @@ interfaces = [ {{ mac = "52:54:00:00:00:07" }} ]
     path
 }
 
+/// Starts `labboot serve` on `config` and waits until `addr` answers `/healthz`.
+fn start_and_wait(config: &std::path::Path, addr: SocketAddr) -> Daemon {
+    let d = Daemon(
+        labboot()
+            .args(["serve", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || http_get(addr, "/healthz")
+            .is_ok_and(|(s, _)| s == 200)),
+        "labboot did not answer /healthz on {addr}"
+    );
+    d
+}
+
 #[test]
 fn serve_comes_up_answers_health_and_stops_cleanly_on_sigterm_and_sigint() {
     let dir = tempdir();
@@ -116,20 +135,7 @@ fn serve_comes_up_answers_health_and_stops_cleanly_on_sigterm_and_sigint() {
         let port = free_port();
         let config = loopback_config(dir.path(), port);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut d = Daemon(
-            labboot()
-                .args(["serve", "--config"])
-                .arg(&config)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        assert!(
-            wait_until(Duration::from_secs(20), || http_get(addr, "/healthz")
-                .is_ok_and(|(s, _)| s == 200)),
-            "labboot did not answer /healthz"
-        );
+        let mut d = start_and_wait(&config, addr);
         let (_, body) = http_get(addr, "/healthz").unwrap();
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(health["status"], "ok");
@@ -191,18 +197,7 @@ fn a_second_daemon_on_the_same_data_dir_fails_clearly() {
     let port = free_port();
     let config = loopback_config(dir.path(), port);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut first = Daemon(
-        labboot()
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(wait_until(Duration::from_secs(20), || http_get(
-        addr, "/healthz"
-    )
-    .is_ok()));
+    let mut first = start_and_wait(&config, addr);
     let second = labboot()
         .args(["-q", "serve", "--config"])
         .arg(&config)
@@ -270,18 +265,7 @@ fn a_client_stuck_mid_request_does_not_hold_up_shutdown() {
         .replace("shutdown_timeout = \"5s\"", "shutdown_timeout = \"1s\"");
     std::fs::write(&config, text).unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut d = Daemon(
-        labboot()
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(wait_until(Duration::from_secs(20), || http_get(
-        addr, "/healthz"
-    )
-    .is_ok()));
+    let mut d = start_and_wait(&config, addr);
     // Half a request: the headers never end.
     let mut stuck = std::net::TcpStream::connect(addr).unwrap();
     std::io::Write::write_all(&mut stuck, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dhcp;
 pub mod http;
 pub mod logging;
 pub mod notify;

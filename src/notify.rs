@@ -27,17 +27,20 @@ pub fn notify(state: &str) {
 
 #[cfg(test)]
 mod tests {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn notify_reaches_a_socket_named_by_notify_socket() {
-        let dir = tempfile::tempdir().unwrap();
+    fn notify_reaches_a_socket_named_by_notify_socket() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("notify.sock");
-        let server = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        let server = std::os::unix::net::UnixDatagram::bind(&path)?;
         // SAFETY (of the test): no other test reads or writes NOTIFY_SOCKET.
         unsafe { std::env::set_var("NOTIFY_SOCKET", &path) };
         super::notify("READY=1");
         unsafe { std::env::remove_var("NOTIFY_SOCKET") };
         let mut buf = [0u8; 64];
-        let n = server.recv(&mut buf).unwrap();
+        let n = server.recv(&mut buf)?;
         assert_eq!(&buf[..n], b"READY=1");
+        Ok(())
     }
 }

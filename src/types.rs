@@ -170,12 +170,14 @@ impl fmt::Display for Ipv4Range {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn mac_parses_both_separators_and_displays_lowercase() {
-        let m: MacAddr = "52:54:00:AB:cd:Ef".parse().unwrap();
+    fn mac_parses_both_separators_and_displays_lowercase() -> TestResult {
+        let m: MacAddr = "52:54:00:AB:cd:Ef".parse()?;
         assert_eq!(m.to_string(), "52:54:00:ab:cd:ef");
         assert_eq!(m.dashed(), "52-54-00-ab-cd-ef");
-        assert_eq!("52-54-00-ab-cd-ef".parse::<MacAddr>().unwrap(), m);
+        assert_eq!("52-54-00-ab-cd-ef".parse::<MacAddr>()?, m);
         for bad in [
             "",
             "52:54:00:ab:cd",
@@ -186,19 +188,17 @@ mod tests {
         ] {
             assert!(bad.parse::<MacAddr>().is_err(), "{bad} should not parse");
         }
+        Ok(())
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(
-            parse_duration("7d").unwrap(),
-            Duration::from_secs(7 * 86400)
-        );
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+    fn durations() -> TestResult {
+        assert_eq!(parse_duration("90s")?, Duration::from_secs(90));
+        assert_eq!(parse_duration("10m")?, Duration::from_secs(600));
+        assert_eq!(parse_duration("1h")?, Duration::from_secs(3600));
+        assert_eq!(parse_duration("7d")?, Duration::from_secs(7 * 86400));
+        assert_eq!(parse_duration("1h30m")?, Duration::from_secs(5400));
+        assert_eq!(parse_duration("250ms")?, Duration::from_millis(250));
         for bad in [
             "",
             "3600",
@@ -212,8 +212,9 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad:?} should not parse");
         }
         for d in ["90s", "10m", "1h", "7d", "250ms"] {
-            assert_eq!(format_duration(parse_duration(d).unwrap()), d);
+            assert_eq!(format_duration(parse_duration(d)?), d);
         }
+        Ok(())
     }
 
     #[test]

@@ -289,6 +289,17 @@ mod tests {
     use super::*;
 
     const MAC: MacAddr = MacAddr([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// [`classify`] for inputs that must be recognised as a boot client.
+    fn boot_client(
+        vc: Option<&[u8]>,
+        arch: &[u16],
+        uc: Option<&[u8]>,
+    ) -> Result<BootClient, &'static str> {
+        classify(vc, arch, uc).ok_or("not recognised as a boot client")
+    }
+
     const SERVER: BootServer = BootServer {
         ip: Ipv4Addr::new(10, 99, 0, 1),
         http_port: Some(8080),
@@ -354,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn ipxe_gets_a_script_url_not_the_bootloader_again() {
+    fn ipxe_gets_a_script_url_not_the_bootloader_again() -> TestResult {
         // As iPXE EFI sends it: raw "iPXE" in option 77.
         let c = boot("PXEClient:Arch:00007:UNDI:003010", &[7], Some(b"iPXE"));
         assert_eq!(
@@ -369,7 +380,7 @@ mod tests {
         );
         assert!(matches!(c.file, BootFile::Http(ref u) if u.ends_with(".ipxe")));
         // Without HTTP, the script comes over TFTP.
-        let client = classify(Some(b"PXEClient"), &[7], Some(b"iPXE")).unwrap();
+        let client = boot_client(Some(b"PXEClient"), &[7], Some(b"iPXE"))?;
         let c = choose(
             &client,
             MAC,
@@ -379,8 +390,7 @@ mod tests {
                 ..SERVER
             },
             None,
-        )
-        .unwrap();
+        )?;
         assert_eq!(
             c.file,
             BootFile::Tftp("ipxe/01-52-54-00-12-34-56.ipxe".into())
@@ -388,63 +398,54 @@ mod tests {
         // Not iPXE: other user classes, and truncated lists.
         for uc in [&b"gPXE"[..], b"\x05iPXE", b"\x04iPX", b""] {
             assert!(
-                !classify(Some(b"PXEClient"), &[7], Some(uc)).unwrap().ipxe,
+                !boot_client(Some(b"PXEClient"), &[7], Some(uc))?.ipxe,
                 "{uc:?}"
             );
         }
+        Ok(())
     }
 
     #[test]
-    fn recognition_of_clients() {
+    fn recognition_of_clients() -> TestResult {
         // A plain DHCP client is not a boot client.
         assert_eq!(classify(Some(b"dhcpcd-9.4.1:Linux"), &[], None), None);
         assert_eq!(classify(None, &[], None), None);
         // Option 93 alone makes a boot client; the vendor class alone gives the arch from its Arch field.
+        assert_eq!(boot_client(None, &[11], None)?.arch, ClientArch::EfiArm64);
         assert_eq!(
-            classify(None, &[11], None).unwrap().arch,
-            ClientArch::EfiArm64
-        );
-        assert_eq!(
-            classify(Some(b"PXEClient:Arch:00007:UNDI:003000"), &[], None)
-                .unwrap()
-                .arch,
+            boot_client(Some(b"PXEClient:Arch:00007:UNDI:003000"), &[], None)?.arch,
             ClientArch::EfiX64
         );
         // An old ROM with neither: BIOS.
         assert_eq!(
-            classify(Some(b"PXEClient"), &[], None).unwrap().arch,
+            boot_client(Some(b"PXEClient"), &[], None)?.arch,
             ClientArch::BiosX86
         );
         // Option 93 wins over the vendor class, and only the first code counts.
         assert_eq!(
-            classify(Some(b"PXEClient:Arch:00000"), &[7, 0], None)
-                .unwrap()
-                .arch,
+            boot_client(Some(b"PXEClient:Arch:00000"), &[7, 0], None)?.arch,
             ClientArch::EfiX64
         );
         // Garbage in the vendor class never panics.
         assert_eq!(
-            classify(Some(b"PXEClient:Arch:\xff\xff"), &[], None)
-                .unwrap()
-                .arch_code,
+            boot_client(Some(b"PXEClient:Arch:\xff\xff"), &[], None)?.arch_code,
             0
         );
         assert_eq!(
-            classify(Some(b"PXEClient:Arch"), &[], None)
-                .unwrap()
-                .arch_code,
+            boot_client(Some(b"PXEClient:Arch"), &[], None)?.arch_code,
             0
         );
+        Ok(())
     }
 
     #[test]
-    fn unsupported_architectures_and_http_without_http() {
-        let c = classify(Some(b"PXEClient"), &[2], None).unwrap();
+    fn unsupported_architectures_and_http_without_http() -> TestResult {
+        let c = boot_client(Some(b"PXEClient"), &[2], None)?;
         assert_eq!(
             choose(&c, MAC, &BootTable::default(), SERVER, None),
             Err(NoBootFile::UnsupportedArch(ClientArch::Other(2)))
         );
-        let c = classify(Some(b"HTTPClient"), &[16], None).unwrap();
+        let c = boot_client(Some(b"HTTPClient"), &[16], None)?;
         assert_eq!(
             choose(
                 &c,
@@ -458,19 +459,19 @@ mod tests {
             ),
             Err(NoBootFile::HttpOff(ClientArch::EfiX64))
         );
+        Ok(())
     }
 
     #[test]
-    fn a_machine_override_wins_except_for_ipxe() {
-        let c = classify(Some(b"PXEClient"), &[7], None).unwrap();
+    fn a_machine_override_wins_except_for_ipxe() -> TestResult {
+        let c = boot_client(Some(b"PXEClient"), &[7], None)?;
         let got = choose(
             &c,
             MAC,
             &BootTable::default(),
             SERVER,
             Some("custom/shim.efi"),
-        )
-        .unwrap();
+        )?;
         assert_eq!(got.file, BootFile::Tftp("custom/shim.efi".into()));
         let got = choose(
             &c,
@@ -478,24 +479,23 @@ mod tests {
             &BootTable::default(),
             SERVER,
             Some("http://10.99.0.1:8080/x.efi"),
-        )
-        .unwrap();
+        )?;
         assert_eq!(
             got.file,
             BootFile::Http("http://10.99.0.1:8080/x.efi".into())
         );
-        let ipxe = classify(Some(b"PXEClient"), &[7], Some(b"iPXE")).unwrap();
+        let ipxe = boot_client(Some(b"PXEClient"), &[7], Some(b"iPXE"))?;
         let got = choose(
             &ipxe,
             MAC,
             &BootTable::default(),
             SERVER,
             Some("custom/ipxe.efi"),
-        )
-        .unwrap();
+        )?;
         assert!(
             got.file.as_str().ends_with(".ipxe"),
             "iPXE must not be sent a bootloader again"
         );
+        Ok(())
     }
 }

@@ -63,10 +63,12 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     /// Every writer's change is covered by a flush that started after it was applied, and concurrent writers
     /// share flushes instead of paying one each.
     #[test]
-    fn concurrent_writers_are_durable_and_share_flushes() {
+    fn concurrent_writers_are_durable_and_share_flushes() -> TestResult {
         let gc = Arc::new(GroupCommit::default());
         let applied = Arc::new(AtomicU64::new(0));
         let durable = Arc::new(AtomicU64::new(0));
@@ -88,24 +90,25 @@ mod tests {
                             std::thread::sleep(std::time::Duration::from_millis(1));
                             durable.fetch_max(snapshot, Ordering::SeqCst);
                             Ok(())
-                        })
-                        .unwrap();
+                        })?;
                         assert!(
                             durable.load(Ordering::SeqCst) >= mine,
                             "sync returned before its change was flushed"
                         );
                     }
+                    Ok::<(), String>(())
                 })
             })
             .collect();
         for t in threads {
-            t.join().unwrap();
+            t.join().map_err(|_| "a writer thread panicked")??;
         }
         let n = flushes.load(Ordering::SeqCst);
         assert!(
             n <= 400,
             "{n} flushes for 800 concurrent syncs: group commit is not grouping"
         );
+        Ok(())
     }
 
     #[test]

@@ -80,19 +80,22 @@ impl ApiToken {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn passwords_verify_only_with_the_right_password() {
-        let h = hash_password("hunter2").unwrap();
+    fn passwords_verify_only_with_the_right_password() -> TestResult {
+        let h = hash_password("hunter2")?;
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password(&h, "hunter2"));
         assert!(!verify_password(&h, "hunter3"));
         assert!(!verify_password("not a hash", "hunter2"));
+        Ok(())
     }
 
     #[test]
-    fn tokens_verify_by_secret_and_expire() {
+    fn tokens_verify_by_secret_and_expire() -> TestResult {
         let t = new_token("alice", "ci", Some(now_ms() + 60_000));
-        let (id, secret) = parse_token(&t.secret).unwrap();
+        let (id, secret) = parse_token(&t.secret).ok_or("a fresh token does not parse")?;
         assert_eq!(id, t.record.id);
         assert!(t.record.verify(secret, now_ms()));
         assert!(!t.record.verify("0000", now_ms()));
@@ -103,5 +106,6 @@ mod tests {
         assert!(!t.secret.contains(&hex::encode(t.record.secret_sha256)));
         assert_eq!(parse_token("lb__x"), None);
         assert_eq!(parse_token("bearer"), None);
+        Ok(())
     }
 }

@@ -227,13 +227,6 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-impl ConfigErrors {
-    /// True when some error sits exactly at `path`.
-    pub fn has(&self, path: &str) -> bool {
-        self.errors.iter().any(|e| e.path == path)
-    }
-}
-
 /// Something in the configuration that works but deserves a look.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -280,11 +273,6 @@ pub fn parse(text: &str, host: &dyn HostNetwork) -> Result<Loaded, Vec<ConfigErr
 }
 
 impl Config {
-    /// The subnet that contains `ip`, if any.
-    pub fn subnet_for(&self, ip: Ipv4Addr) -> Option<&SubnetConfig> {
-        self.dhcp.subnets.iter().find(|s| s.cidr.contains(&ip))
-    }
-
     /// Where the store lives inside the data directory.
     pub fn store_path(&self) -> PathBuf {
         self.server.data_dir.join("store")
